@@ -1,0 +1,90 @@
+// swift-tools-version: 6.0
+// Busmaster: drive bus-master PCI/PCIe devices from user space on Linux.
+import PackageDescription
+
+let package = Package(
+    name: "Busmaster",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Busmaster", targets: ["Busmaster"]),
+        .library(name: "BusmasterSimulation", targets: ["BusmasterSimulation"]),
+        .library(name: "BusmasterLinux", targets: ["BusmasterLinux"]),
+        .library(name: "BusmasterLibPCI", targets: ["BusmasterLibPCI"]),
+        .library(name: "EduModel", targets: ["EduModel"]),
+        .library(name: "EduDriver", targets: ["EduDriver"]),
+        .executable(name: "pci-diag", targets: ["pci-diag"]),
+        .executable(name: "edu-driver", targets: ["edu-driver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // C glue.
+        .target(name: "CBusmasterSupport", path: "Sources/CBusmasterSupport"),
+        .systemLibrary(
+            name: "CLibPCI", path: "Sources/CLibPCI", pkgConfig: "libpci",
+            providers: [.apt(["libpci-dev"])]),
+        .target(name: "CPCIShim", dependencies: ["CLibPCI"], path: "Sources/CPCIShim"),
+
+        // Core: knows no chipset.
+        .target(
+            name: "Busmaster",
+            dependencies: [
+                "CBusmasterSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        // Simulated platform: host memory behind an IOMMU, interrupts, device thread.
+        .target(name: "BusmasterSimulation", dependencies: ["Busmaster", "CBusmasterSupport"]),
+        // Linux kernel backends: VFIO, sysfs, UIO, native sysfs enumeration (no libpci).
+        .target(
+            name: "BusmasterLinux",
+            dependencies: [
+                "Busmaster", "CBusmasterSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        // libpci enumeration, pci.ids names and lspci dump files (GPL libpci, kept optional).
+        .target(name: "BusmasterLibPCI", dependencies: ["Busmaster", "CPCIShim"]),
+
+        // Device models.
+        .target(name: "EduModel", dependencies: ["BusmasterSimulation"]),
+
+        // Diagnostics.
+        .target(
+            name: "DiagSupport",
+            dependencies: [
+                "Busmaster", "BusmasterSimulation", "BusmasterLinux", "BusmasterLibPCI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "pci-diag",
+            dependencies: [
+                "DiagSupport", "EduModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Samples.
+        .target(name: "EduDriver", dependencies: ["Busmaster"], path: "Samples/EduDriver/Sources/EduDriver"),
+        .executableTarget(
+            name: "edu-driver",
+            dependencies: [
+                "EduDriver", "EduModel", "Busmaster", "BusmasterSimulation", "BusmasterLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/EduDriver/Sources/edu-driver"),
+
+        // Tests.
+        .testTarget(name: "BusmasterTests", dependencies: ["Busmaster", "BusmasterSimulation"]),
+        .testTarget(
+            name: "BusmasterSimulationTests",
+            dependencies: ["Busmaster", "BusmasterSimulation", "EduModel", "EduDriver"]),
+        .testTarget(
+            name: "BusmasterLinuxTests",
+            dependencies: ["Busmaster", "BusmasterLinux", "BusmasterLibPCI", "CBusmasterSupport"]),
+        .testTarget(
+            name: "DiagTests",
+            dependencies: ["DiagSupport", "Busmaster", "BusmasterSimulation", "EduModel"]),
+    ]
+)
