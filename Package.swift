@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "EduDriver", targets: ["EduDriver"]),
         .executable(name: "pci-diag", targets: ["pci-diag"]),
         .executable(name: "edu-driver", targets: ["edu-driver"]),
+        .library(name: "XilinxXDMA", targets: ["XilinxXDMA"]),
+        .library(name: "XilinxXDMAModel", targets: ["XilinxXDMAModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,6 +52,10 @@ let package = Package(
 
         // Device models.
         .target(name: "EduModel", dependencies: ["BusmasterSimulation"]),
+        .target(name: "XilinxXDMAModel", dependencies: ["BusmasterSimulation"]),
+
+        // Chipset drivers.
+        .target(name: "XilinxXDMA", dependencies: ["Busmaster", "CBusmasterSupport"]),
 
         // Diagnostics.
         .target(
@@ -83,6 +89,11 @@ let package = Package(
         .testTarget(
             name: "BusmasterLinuxTests",
             dependencies: ["Busmaster", "BusmasterLinux", "BusmasterLibPCI", "CBusmasterSupport"]),
+        .testTarget(
+            name: "XilinxXDMAModelTests", dependencies: ["XilinxXDMAModel", "BusmasterSimulation", "Busmaster"]),
+        .testTarget(
+            name: "XilinxXDMATests",
+            dependencies: ["XilinxXDMA", "XilinxXDMAModel", "BusmasterSimulation", "Busmaster"]),
         .testTarget(
             name: "DiagTests",
             dependencies: ["DiagSupport", "Busmaster", "BusmasterSimulation", "EduModel"]),
