@@ -100,6 +100,18 @@ public final class DeviceContext: @unchecked Sendable {
     /// The current INTx level the model drives.
     public var intxAsserted: Bool { slot.intxLevel }
 
+    // MARK: Outside access
+
+    /// Runs `body` with the platform lock held, so that model APIs called from outside model
+    /// code (tests and tools pushing stream data, injecting faults or reading counters) see
+    /// and change model state consistently and may schedule work.
+    ///
+    /// Never call it from model code, nor inside ``SimulatedPlatform/withModelsPaused(_:)``:
+    /// the lock is not recursive.
+    public func withPlatformLock<T>(_ body: () throws -> T) rethrows -> T {
+        try slot.scheduler.lock.withLock(body)
+    }
+
     // MARK: Diagnostics
 
     /// Reports a driver misbehaviour the model noticed (a "lint"); collected by the platform
