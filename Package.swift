@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "EduDriver", targets: ["EduDriver"]),
         .executable(name: "pci-diag", targets: ["pci-diag"]),
         .executable(name: "edu-driver", targets: ["edu-driver"]),
+        .executable(name: "busmaster-bench", targets: ["busmaster-bench"]),
         .library(name: "XilinxXDMA", targets: ["XilinxXDMA"]),
         .library(name: "XilinxXDMAModel", targets: ["XilinxXDMAModel"]),
     ],
@@ -48,7 +49,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // libpci enumeration, pci.ids names and lspci dump files (GPL libpci, kept optional).
-        .target(name: "BusmasterLibPCI", dependencies: ["Busmaster", "CPCIShim"]),
+        .target(name: "BusmasterLibPCI", dependencies: ["Busmaster", "BusmasterLinux", "CPCIShim", "CLibPCI"]),
 
         // Device models.
         .target(name: "EduModel", dependencies: ["BusmasterSimulation"]),
@@ -70,6 +71,12 @@ let package = Package(
                 "DiagSupport", "EduModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+
+        // Benchmarks (not tests): C baselines and the benchmark executable.
+        .target(name: "CBenchBaselines", path: "Sources/CBenchBaselines", cSettings: [.unsafeFlags(["-O2"])]),
+        .executableTarget(
+            name: "busmaster-bench",
+            dependencies: ["Busmaster", "BusmasterSimulation", "CBenchBaselines", "CBusmasterSupport", "XilinxXDMA", "XilinxXDMAModel"]),
 
         // Samples.
         .target(name: "EduDriver", dependencies: ["Busmaster"], path: "Samples/EduDriver/Sources/EduDriver"),
@@ -96,6 +103,6 @@ let package = Package(
             dependencies: ["XilinxXDMA", "XilinxXDMAModel", "BusmasterSimulation", "Busmaster"]),
         .testTarget(
             name: "DiagTests",
-            dependencies: ["DiagSupport", "Busmaster", "BusmasterSimulation", "EduModel"]),
+            dependencies: ["DiagSupport", "Busmaster", "BusmasterSimulation", "EduModel", "pci-diag", "edu-driver"]),
     ]
 )

@@ -33,6 +33,15 @@ public protocol PCIDeviceBackend: AnyObject, Sendable {
     func reset() throws
     /// Releases every platform resource. Idempotent.
     func close()
+    /// Called by drivers that wait without touching registers (e.g. spinning on a DMA
+    /// writeback in host memory). Real platforms do nothing; a deterministic simulation
+    /// advances its clock so the device can make progress.
+    func idle()
+}
+
+extension PCIDeviceBackend {
+    /// Default: nothing to do (real hardware runs by itself).
+    public func idle() {}
 }
 
 /// An open PCI function: config space, BARs, DMA memory and interrupts, independent of
@@ -155,17 +164,42 @@ public final class PCIDevice: @unchecked Sendable {
             "none of \(preferring.map(\.description).joined(separator: ", ")) could be enabled (\(tried.joined(separator: "; ")))")
     }
 
+    /// Hands this device's backend to a wrapper (for example a trace recorder) and returns a
+    /// device over the wrapper. This object becomes inert: closing or releasing it no longer
+    /// touches the backend, which the returned device now owns. Call before using the device.
+    public func rewrapped(_ wrap: (any PCIDeviceBackend) throws -> any PCIDeviceBackend) throws -> PCIDevice {
+        let inner: any PCIDeviceBackend = try lock.withLock {
+            guard !closed else { throw BusmasterError.unsupported("the device is closed") }
+            guard activeInterrupts == nil, regions.isEmpty else {
+                throw BusmasterError.unsupported("wrap a device before mapping BARs or enabling interrupts")
+            }
+            return backend
+        }
+        let outer = try wrap(inner)
+        lock.withLock { closed = true }
+        return PCIDevice(backend: outer)
+    }
+
+    /// Tells the platform the driver is waiting without register accesses (spinning on a
+    /// writeback in DMA memory). Call it in such loops; it costs nothing on real hardware and
+    /// lets a stepped simulation run the device.
+    @inlinable public func idle() { backend.idle() }
+
     /// Resets the function (VFIO reset, or the platform's equivalent).
     public func reset() throws { try backend.reset() }
 
     /// Disables interrupts and releases the device. Idempotent.
     public func close() {
-        let irq: Interrupts? = lock.withLock {
-            if closed { return nil }
+        let (wasOpen, irq): (Bool, Interrupts?) = lock.withLock {
+            if closed { return (false, nil) }
             closed = true
-            defer { activeInterrupts = nil; regions = [:] }
-            return activeInterrupts
+            defer {
+                activeInterrupts = nil
+                regions = [:]
+            }
+            return (true, activeInterrupts)
         }
+        guard wasOpen else { return }
         irq?.disable()
         backend.close()
     }

@@ -9,6 +9,11 @@ public final class DeviceContext: @unchecked Sendable {
 
     init(slot: SimulatedSlot) { self.slot = slot }
 
+    // MARK: Identity
+
+    /// Where the model is plugged in (some chips report their own bus/device/function).
+    public var address: PCIAddress { slot.address }
+
     // MARK: Time
 
     /// Simulated time since the platform started.

@@ -207,6 +207,12 @@ final class SimulatedDeviceBackend: PCIDeviceBackend, @unchecked Sendable {
         lock.withLock { slot.model.reset() }
     }
 
+    /// Stepped mode: a driver spinning on host memory lets the next device event run.
+    func idle() {
+        guard slot.scheduler.isStepped else { return }
+        lock.withLock { _ = slot.scheduler.runNext() }
+    }
+
     func close() {
         let ids: [Int] = lock.withLock {
             if closed { return [] }

@@ -138,7 +138,10 @@ if bind "$BDF_UIO" uio_pci_generic; then
 fi
 
 # --- 3. Driver runs --------------------------------------------------------------------
+# it_step_timeout comes from the kernel command line (unknown name=value pairs become
+# environment variables of init).
 STEP_TIMEOUT=${it_step_timeout:-90}
+echo "INIT: limit per edu-driver run ${STEP_TIMEOUT}s"
 
 # run_step <name> <bdf> <interrupt>: one edu-driver run, then its trace between markers.
 run_step() {

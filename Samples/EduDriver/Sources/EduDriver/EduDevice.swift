@@ -102,7 +102,9 @@ public final class EduDevice: @unchecked Sendable {
             }
         } else {
             try waitUntil("edu factorial of \(n)", timeout: timeout) {
-                !R.statusComputing.isSet(in: registers.read(R.status))
+                let status = registers.read(R.status)
+                if status == 0xFFFF_FFFF { throw BusmasterError.deviceLost("edu STATUS reads all-ones") }
+                return !R.statusComputing.isSet(in: status)
             }
         }
         return registers.read(R.factorial)
@@ -152,7 +154,9 @@ public final class EduDevice: @unchecked Sendable {
             }
         } else {
             try waitUntil("edu DMA of \(count) bytes", timeout: timeout) {
-                !R.commandRun.isSet(in: registers.read(R.dmaCommand))
+                let command = registers.read(R.dmaCommand)
+                if command == .max { throw BusmasterError.deviceLost("edu DMA_CMD reads all-ones") }
+                return !R.commandRun.isSet(in: command)
             }
         }
         if toRAM { buffer.syncForCPU(bufferOffset..<bufferOffset + count) }

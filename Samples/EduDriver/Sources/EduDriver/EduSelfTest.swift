@@ -8,6 +8,13 @@ public struct EduCheck: Sendable, Equatable {
     public var passed: Bool
     /// What was seen.
     public var detail: String
+
+    /// Creates a check result.
+    public init(name: String, passed: Bool, detail: String) {
+        self.name = name
+        self.passed = passed
+        self.detail = detail
+    }
 }
 
 /// The self test the `edu-driver` sample runs: identification, liveness, factorial, an
