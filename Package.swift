@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "pci-diag",
             dependencies: [
-                "DiagSupport", "EduModel",
+                "DiagSupport", "EduModel", "BusmasterLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

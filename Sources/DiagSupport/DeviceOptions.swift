@@ -1,5 +1,6 @@
 import ArgumentParser
 import Busmaster
+import BusmasterLibPCI
 import BusmasterSimulation
 
 /// Options every diag tool shares: where the device comes from and whether to record.
@@ -16,11 +17,17 @@ public struct DeviceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run against a recorded trace instead of a device.", valueName: "file"))
     public var replay: String?
 
+    /// Read devices from an `lspci -xxxx` dump instead of the live system (read-only).
+    @Option(help: ArgumentHelp("Read devices from an 'lspci -xxxx' dump file (read-only; BAR sizes from FILE.bars).", valueName: "file"))
+    public var dump: String?
+
     /// Creates default options.
     public init() {}
 
     public func validate() throws {
-        if simulate && replay != nil { throw ValidationError("--simulate and --replay cannot be combined") }
+        if [simulate, replay != nil, dump != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --simulate, --replay and --dump")
+        }
         if trace != nil && replay != nil && trace == replay {
             throw ValidationError("--trace and --replay name the same file")
         }
@@ -42,6 +49,9 @@ public final class DiagSession {
             let r = ReplayPlatform(trace: try Trace.load(path: path))
             replayPlatform = r
             platform = r
+        } else if let path = options.dump {
+            replayPlatform = nil
+            platform = try PCIDumpPlatform(path: path)
         } else if options.simulate {
             replayPlatform = nil
             platform = board()
@@ -78,6 +88,7 @@ public final class DiagSession {
     public func open(_ spec: String?, defaultSelector: DeviceSelector? = nil) throws -> PCIDevice {
         let info = try resolve(spec, defaultSelector: defaultSelector)
         var device = try platform.open(info.address)
+        HostPlatform.warnIfUnisolated(device)
         if let path = options.trace {
             let writer = try TraceFileWriter(path: path)
             device = try device.rewrapped { TracingBackend(wrapping: $0, writer: writer) }

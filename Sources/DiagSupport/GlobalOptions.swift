@@ -1,10 +1,10 @@
-/// Lets the shared options (`--simulate`, `--trace FILE`, `--replay FILE`, `--json`) be given
+/// Lets the shared options (`--simulate`, `--trace FILE`, `--replay FILE`, `--dump FILE`, `--json`) be given
 /// before the subcommand, as in `pci-diag --simulate list`, by moving them after it.
 public enum GlobalOptions {
     /// Flags without a value.
     public static let flags: Set<String> = ["--simulate", "--json"]
     /// Options that take one value.
-    public static let valued: Set<String> = ["--trace", "--replay"]
+    public static let valued: Set<String> = ["--trace", "--replay", "--dump"]
 
     /// Returns `arguments` (without the program name) with leading shared options moved to the end.
     public static func hoist(_ arguments: [String]) -> [String] {

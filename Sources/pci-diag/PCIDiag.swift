@@ -16,10 +16,11 @@ struct PCIDiag: ParsableCommand {
             Devices are named by address (0000:01:00.0 or 01:00.0), by an lspci -s slot selector
             (01:*.1) or by an lspci -d ID selector (10ee:903f, ::0780).
             --simulate uses the built-in simulated board (QEMU's edu at 00:01.0);
-            --trace FILE records the session's register accesses; --replay FILE runs against a trace.
+            --trace FILE records the session's register accesses; --replay FILE runs against a trace;
+            --dump FILE reads devices from an 'lspci -xxxx' dump.
             """,
         subcommands: [
             List.self, Show.self, Config.self, Caps.self, Read.self, Write.self, Dump.self, TraceTool.self,
-            Interactive.self,
+            Interactive.self, DriverStatus.self, Bind.self, Restore.self,
         ])
 }
