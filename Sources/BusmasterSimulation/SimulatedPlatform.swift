@@ -55,6 +55,10 @@ public final class SimulatedPlatform: PCIPlatform, @unchecked Sendable {
                 }
             }
             let slot = SimulatedSlot(address: a, model: model, scheduler: scheduler, iommu: iommu, barAddresses: bars, platform: self)
+            // Leave COMMAND as PC firmware (SeaBIOS on QEMU) does after enumeration: I/O and
+            // memory decoding plus SERR# on (0x0103, seen on the real-kernel test); bus
+            // mastering stays off until a driver asks for it.
+            _ = slot.config.write(0x04, .word, 0x0103)
             slots.append(slot)
             slots.sort { $0.address < $1.address }
             model.attach(slot.context)

@@ -24,6 +24,11 @@ public final class EduModel: DeviceModel {
     public let dmaTime: Duration
     /// The DMA address mask (QEMU's `dma_mask` property; default 28 bits).
     public let dmaMask: UInt64
+    /// QEMU releases before the January 2024 fix ("edu: fix DMA range upper bound check"),
+    /// including Debian 12's 7.2, refuse a transfer that ends exactly at the end of the
+    /// device buffer (0x41000) and abort the whole VM. Found by the real-kernel test; the
+    /// model refuses such transfers (and reports a lint) when this is true.
+    public let rejectsTransfersEndingAtBufferEnd: Bool
 
     private var context: DeviceContext!
     private var liveness: UInt32 = 0
@@ -42,10 +47,11 @@ public final class EduModel: DeviceModel {
     ///   - dmaTime: how long a DMA takes (QEMU uses 100 ms).
     ///   - dmaMask: bus-address mask applied to the RAM-side DMA address.
     public init(factorialTime: Duration = .microseconds(20), dmaTime: Duration = .milliseconds(100),
-                dmaMask: UInt64 = (1 << 28) - 1) {
+                dmaMask: UInt64 = (1 << 28) - 1, rejectsTransfersEndingAtBufferEnd: Bool = true) {
         self.factorialTime = factorialTime
         self.dmaTime = dmaTime
         self.dmaMask = dmaMask
+        self.rejectsTransfersEndingAtBufferEnd = rejectsTransfersEndingAtBufferEnd
     }
 
     public func attach(_ context: DeviceContext) { self.context = context }
@@ -144,7 +150,9 @@ public final class EduModel: DeviceModel {
         }
         let start = R.dmaBufferBase
         let end = start + UInt64(R.dmaBufferSize)
-        if deviceSide >= start && deviceSide < end && count > 0 && deviceSide + UInt64(count) <= end {
+        let transferEnd = deviceSide + UInt64(count)
+        let fits = rejectsTransfersEndingAtBufferEnd ? transferEnd < end : transferEnd <= end
+        if deviceSide >= start && deviceSide < end && count > 0 && fits {
             let off = Int(deviceSide - start)
             buffer.withUnsafeMutableBytes { raw in
                 let window = UnsafeMutableRawBufferPointer(rebasing: raw[off..<off + count])
@@ -157,7 +165,10 @@ public final class EduModel: DeviceModel {
                 }
             }
         } else {
-            context.lint("edu: DMA range 0x\(String(deviceSide, radix: 16))+\(count) is outside the device buffer 0x40000..<0x41000; refused")
+            context.lint(
+                "edu: DMA range 0x\(String(deviceSide, radix: 16))+\(count) is outside the device buffer 0x40000..<0x41000"
+                    + (rejectsTransfersEndingAtBufferEnd ? " (QEMU 7.2 also refuses a transfer ending at 0x41000 and aborts)" : "")
+                    + "; refused")
         }
         dmaCommand &= ~R.commandRun.mask
         if R.commandIRQ.isSet(in: dmaCommand) { raise(R.dmaIRQ) }

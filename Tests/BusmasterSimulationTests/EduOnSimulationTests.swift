@@ -208,3 +208,45 @@ import Testing
         #expect(throws: BusmasterError.self) { try p.open(PCIAddress(bus: 9, device: 0, function: 0)) }
     }
 }
+
+/// What the real-kernel test taught the model and the driver.
+@Suite struct EduRealDeviceQuirkTests {
+    @Test func fullBufferTransferIsRefusedLikeQEMU72() throws {
+        let p = SimulatedPlatform(mode: .stepped)
+        let a = p.plug(EduModel(dmaTime: .microseconds(10)))
+        let d = try p.open(a)
+        let edu = try EduDevice(device: d)
+        let buf = try d.allocateDMABuffer(size: 4096, direction: .toDevice, constraints: DMAConstraints(addressBits: 28))
+        // The driver refuses what would abort QEMU 7.2 ...
+        #expect(throws: EduError.dmaOutOfRange(offset: 0, count: 4096)) { try edu.copyToDevice(from: buf, count: 4096) }
+        #expect(throws: EduError.dmaOutOfRange(offset: 4000, count: 96)) { try edu.copyToDevice(from: buf, deviceOffset: 4000, count: 96) }
+        try edu.copyToDevice(from: buf, deviceOffset: 4000, count: 95)
+        #expect(p.lints.isEmpty)
+        // ... and the model refuses it when a driver programs it anyway.
+        let r = edu.registers
+        r.write(EduRegisters.dmaSource, buf.busAddress())
+        r.write(EduRegisters.dmaDestination, EduRegisters.deviceBufferAddress)
+        r.write(EduRegisters.dmaCount, 4096)
+        r.write(EduRegisters.dmaCommand, EduRegisters.commandRun.mask)
+        p.runUntilIdle()
+        #expect(p.lints.count == 1)
+        #expect(p.lints.first?.contains("QEMU 7.2") == true)
+    }
+
+    @Test func newerQEMUAcceptsTheFullBuffer() throws {
+        let p = SimulatedPlatform(mode: .stepped)
+        let model = EduModel(dmaTime: .microseconds(10), rejectsTransfersEndingAtBufferEnd: false)
+        let d = try p.open(p.plug(model))
+        let buf = try d.allocateDMABuffer(size: 4096, direction: .toDevice, constraints: DMAConstraints(addressBits: 28))
+        for i in 0..<4096 { buf.bytes[i] = UInt8(i & 0xFF) }
+        try d.enable()
+        let r = try d.bar(0)
+        r.write(EduRegisters.dmaSource, buf.busAddress())
+        r.write(EduRegisters.dmaDestination, EduRegisters.deviceBufferAddress)
+        r.write(EduRegisters.dmaCount, 4096)
+        r.write(EduRegisters.dmaCommand, EduRegisters.commandRun.mask)
+        p.runUntilIdle()
+        #expect(p.lints.isEmpty)
+        #expect(model.dmaBuffer[4095] == 0xFF)
+    }
+}

@@ -104,3 +104,14 @@ struct TraceDiffTests {
         #expect(EditScript.compute(a, b, maxEdits: 2) == nil)
     }
 }
+
+/// A poll the device had already finished (zero waiting reads) is timing, not behaviour.
+@Test func aPollThatNeverWaitedMatchesOneThatDid() throws {
+    let header = "# busmaster-trace 1\nDEVICE 0000:00:01.0 1234:11e8\nBAR 0 mem 0x100000 32bit\n"
+    let waited = try Trace.parse(header + "W32 bar0 0x0008 0x0000000a\nR32 bar0 0x0020 0x00000001 x3\nR32 bar0 0x0020 0x00000000\nR32 bar0 0x0008 0x00375f00\n")
+    let quick = try Trace.parse(header + "W32 bar0 0x0008 0x0000000a\nR32 bar0 0x0020 0x00000000\nR32 bar0 0x0008 0x00375f00\n")
+    #expect(TraceDiff.compare(waited, quick).isEqual)
+    // But a different exit value is a difference.
+    let wrong = try Trace.parse(header + "W32 bar0 0x0008 0x0000000a\nR32 bar0 0x0020 0x00000001\nR32 bar0 0x0008 0x00375f00\n")
+    #expect(!TraceDiff.compare(waited, wrong).isEqual)
+}

@@ -156,6 +156,15 @@ public enum TraceDiff {
             default: ev = e.withRepeatCount(1)
             }
             if let last = out.last, last.event.isSamePoll(as: ev) { continue }
+            // A read of the register just read, with a new value, ends a poll: the earlier
+            // values are the poll's waiting phase, which one run may not see at all (the
+            // device was already done). Keep only the value the poll exited on.
+            if let last = out.last, case .read(let b1, let o1, let w1, _, _) = last.event,
+                case .read(let b2, let o2, let w2, _, _) = ev, b1 == b2, o1 == o2, w1 == w2
+            {
+                out[out.count - 1] = Item(event: ev, line: lines[i])
+                continue
+            }
             out.append(Item(event: ev, line: lines[i]))
         }
         return out

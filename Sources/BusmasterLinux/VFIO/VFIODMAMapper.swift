@@ -1,4 +1,5 @@
 import Busmaster
+import CBusmasterSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -78,6 +79,11 @@ final class VFIODMAMapper: @unchecked Sendable {
     private func map(
         _ vaddr: UnsafeMutableRawPointer, length: UInt64, direction: DMADirection, alignment: UInt64, limit: UInt64
     ) throws -> UInt64 {
+        // Write-fault every page first. Pinning an untouched private page without write
+        // permission (a to-device mapping) pins the kernel's shared zero page; the CPU's
+        // later writes then go to a copy-on-write page the IOMMU never sees, and the device
+        // reads zeros. Found by the QEMU/VFIO integration test.
+        Self.faultInWritable(vaddr, length: length, pageSize: pageSize)
         let iova = try lock.withLock {
             try allocator.allocate(size: length, alignment: max(alignment, pageSize), limit: limit)
         }
@@ -88,6 +94,17 @@ final class VFIODMAMapper: @unchecked Sendable {
             throw error
         }
         return iova
+    }
+
+    /// Touches every page of `[vaddr, vaddr+length)` with a volatile read and write-back of
+    /// one byte, which breaks copy-on-write sharing without changing the contents.
+    static func faultInWritable(_ vaddr: UnsafeMutableRawPointer, length: UInt64, pageSize: UInt64) {
+        var offset: UInt64 = 0
+        while offset < length {
+            let p = vaddr + Int(offset)
+            bm_mmio_write8(p, bm_mmio_read8(p))
+            offset += pageSize
+        }
     }
 
     /// Unmaps a mapping and frees its IOVA range (and its memory when allocated here).

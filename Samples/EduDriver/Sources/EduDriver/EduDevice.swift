@@ -4,7 +4,7 @@ import Busmaster
 public enum EduError: Error, Equatable, CustomStringConvertible {
     /// The identification register does not read `0x......ed`.
     case notAnEdu(identification: UInt32)
-    /// A DMA request that does not fit the 4 KiB device buffer.
+    /// A DMA request that does not fit the device buffer (see ``EduRegisters/deviceBufferUsableEnd``).
     case dmaOutOfRange(offset: Int, count: Int)
 
     public var description: String {
@@ -12,7 +12,8 @@ public enum EduError: Error, Equatable, CustomStringConvertible {
         case .notAnEdu(let id):
             return "not an edu device: identification register reads 0x\(String(id, radix: 16)) (expected 0xRRrr00ed)"
         case .dmaOutOfRange(let offset, let count):
-            return "DMA of \(count) bytes at device-buffer offset \(offset) does not fit the 4096-byte buffer (offset + count ≤ 4096, count > 0)"
+            return "DMA of \(count) bytes at device-buffer offset \(offset) does not fit the device buffer "
+                + "(need count > 0 and offset + count ≤ \(EduRegisters.deviceBufferUsableEnd): QEMU 7.2 aborts on a transfer ending at 4096)"
         }
     }
 }
@@ -122,7 +123,7 @@ public final class EduDevice: @unchecked Sendable {
     }
 
     private func transfer(_ buffer: DMABuffer, bufferOffset: Int, deviceOffset: Int, count: Int, toRAM: Bool) throws {
-        guard count > 0, deviceOffset >= 0, deviceOffset + count <= R.deviceBufferSize else {
+        guard count > 0, deviceOffset >= 0, deviceOffset + count <= R.deviceBufferUsableEnd else {
             throw EduError.dmaOutOfRange(offset: deviceOffset, count: count)
         }
         guard bufferOffset >= 0, bufferOffset + count <= buffer.count else {

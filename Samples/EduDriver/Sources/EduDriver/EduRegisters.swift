@@ -44,6 +44,10 @@ public enum EduRegisters {
     public static let deviceBufferAddress: UInt64 = 0x40000
     /// Size of the device-side DMA buffer.
     public static let deviceBufferSize = 4096
+    /// The largest usable end offset of a transfer in the device buffer (exclusive). QEMU
+    /// before its January 2024 fix (Debian 12 ships 7.2) aborts the VM on a transfer that
+    /// ends exactly at the buffer end, so the driver never issues one.
+    public static let deviceBufferUsableEnd = 4095
     /// The edu's default DMA mask is 28 bits: RAM-side bus addresses must stay below 256 MiB.
     public static let dmaAddressBits = 28
 

@@ -66,7 +66,8 @@ public enum EduSelfTest {
             return (r == 479_001_600, "12! = \(r)")
         }
         check("DMA round trip") {
-            let count = EduRegisters.deviceBufferSize
+            let count = 2048
+            let deviceOffset = 0x100
             let constraints = DMAConstraints(addressBits: EduRegisters.dmaAddressBits)
             let out = try device.allocateDMABuffer(size: count, direction: .toDevice, constraints: constraints)
             let back = try device.allocateDMABuffer(size: count, direction: .fromDevice, constraints: constraints)
@@ -76,8 +77,8 @@ public enum EduSelfTest {
             }
             for i in 0..<count { out.bytes[i] = UInt8(truncatingIfNeeded: i &* 7 &+ i >> 8 &+ 3) }
             for i in 0..<count { back.bytes[i] = 0 }
-            try edu.copyToDevice(from: out, count: count)
-            try edu.copyFromDevice(into: back, count: count)
+            try edu.copyToDevice(from: out, deviceOffset: deviceOffset, count: count)
+            try edu.copyFromDevice(into: back, deviceOffset: deviceOffset, count: count)
             let same = memcmp(out.bytes.baseAddress!, back.bytes.baseAddress!, count) == 0
             return (same, same ? "\(count) bytes host → edu → host match" : "data mismatch after the round trip")
         }
