@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "pci-diag", targets: ["pci-diag"]),
         .executable(name: "edu-driver", targets: ["edu-driver"]),
         .executable(name: "busmaster-bench", targets: ["busmaster-bench"]),
+        .executable(name: "xdma-diag", targets: ["xdma-diag"]),
         .library(name: "XilinxXDMA", targets: ["XilinxXDMA"]),
         .library(name: "XilinxXDMAModel", targets: ["XilinxXDMAModel"]),
     ],
@@ -78,6 +79,13 @@ let package = Package(
             name: "busmaster-bench",
             dependencies: ["Busmaster", "BusmasterSimulation", "CBenchBaselines", "CBusmasterSupport", "XilinxXDMA", "XilinxXDMAModel"]),
 
+        .executableTarget(
+            name: "xdma-diag",
+            dependencies: [
+                "DiagSupport", "XilinxXDMA", "XilinxXDMAModel", "BusmasterSimulation", "EduModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
         // Samples.
         .target(name: "EduDriver", dependencies: ["Busmaster"], path: "Samples/EduDriver/Sources/EduDriver"),
         .executableTarget(
@@ -103,6 +111,6 @@ let package = Package(
             dependencies: ["XilinxXDMA", "XilinxXDMAModel", "BusmasterSimulation", "Busmaster"]),
         .testTarget(
             name: "DiagTests",
-            dependencies: ["DiagSupport", "Busmaster", "BusmasterSimulation", "EduModel", "pci-diag", "edu-driver"]),
+            dependencies: ["DiagSupport", "Busmaster", "BusmasterSimulation", "EduModel", "pci-diag", "edu-driver", "xdma-diag"]),
     ]
 )
