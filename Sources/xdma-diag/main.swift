@@ -1,0 +1,1 @@
+print("xdma-diag: being written")
