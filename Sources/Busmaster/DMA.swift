@@ -103,7 +103,7 @@ public final class DMABuffer: @unchecked Sendable {
     /// Whether the memory belongs to the caller (locked for scatter/gather).
     public let isCallerMemory: Bool
     private let backend: any PCIDeviceBackend
-    private var mapping: DMAMapping
+    private let mapping: DMAMapping
     private var released = false
     private let lock = Lock()
 

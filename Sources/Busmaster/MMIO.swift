@@ -84,9 +84,16 @@ public struct MMIORegion: @unchecked Sendable {
 
     @inlinable @inline(__always)
     func check(_ offset: Int, _ width: Int) {
-        precondition(
-            offset >= 0 && offset <= size &- width && offset & (width &- 1) == 0,
-            "MMIO access out of range or misaligned (BAR \(bar), offset \(offset), width \(width), size \(size))")
+        // One unsigned comparison rejects negative offsets and offsets past the end; the
+        // alignment test is folded into the same branch.
+        if _slowPath((UInt(bitPattern: offset) > UInt(bitPattern: size &- width)) || (offset & (width &- 1) != 0)) {
+            outOfRange(offset, width)
+        }
+    }
+
+    @usableFromInline @inline(never)
+    func outOfRange(_ offset: Int, _ width: Int) -> Never {
+        preconditionFailure("MMIO access out of range or misaligned (BAR \(bar), offset \(offset), width \(width), size \(size))")
     }
 
     /// Reads 8 bits at `offset`.

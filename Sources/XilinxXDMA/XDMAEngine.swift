@@ -48,19 +48,27 @@ public final class XDMAEngine: @unchecked Sendable {
     let latchEnables: UInt32
 
     private let ownership = ConditionLock()
-    private var inUse = false
+    /// Set while a transfer owns the engine (compare-and-swap, no lock on the fast path).
+    private let busy = Atomic<Bool>(false)
+    /// Threads waiting in ``acquire(timeout:)``.
+    private let waiters = Atomic<Int>(0)
+    /// Mirrors `deadReason != nil` for lock-free checks on the hot path.
+    let deadFlag = Atomic<Bool>(false)
+    /// Set when the engine must be re-armed before its next chain.
+    let rearmFlag = Atomic<Bool>(false)
+    /// The PCI device, for allocating prepared transfers' descriptor memory.
+    let pci: PCIDevice
     private let settings = Lock()
     private var timeoutValue: Duration
     private var completionValue: XDMACompletionMode
-    private var armedMode: XDMACompletionMode?
-    private var rearmNeeded = false
+    var armedMode: XDMACompletionMode?
     private var deadReason: String?
     private var quarantine: [DMABuffer] = []
     var runLeftSet = false
-    private let transfersDone = Atomic<UInt64>(0)
-    private let bytesDone = Atomic<UInt64>(0)
-    private let failuresSeen = Atomic<UInt64>(0)
-    private let missedSignals = Atomic<UInt64>(0)
+    let transfersDone = Atomic<UInt64>(0)
+    let bytesDone = Atomic<UInt64>(0)
+    let failuresSeen = Atomic<UInt64>(0)
+    let missedSignals = Atomic<UInt64>(0)
     let workerLock = Lock()
     var workerStorage: XDMAWorker?
 
@@ -68,6 +76,7 @@ public final class XDMAEngine: @unchecked Sendable {
         let options = state.options
         self.info = info
         self.state = state
+        self.pci = pci
         self.bar = state.bar
         self.registers = XDMAEngineRegisters(info.id.direction, channel: info.id.channel)
         let cap = options.descriptorsPerEngine
@@ -128,7 +137,7 @@ public final class XDMAEngine: @unchecked Sendable {
     /// Why the engine is unusable, if it is.
     public var deathReason: String? { settings.withLock { deadReason } }
     /// Whether the engine was declared dead (never went idle after a stop).
-    public var isDead: Bool { settings.withLock { deadReason != nil } }
+    public var isDead: Bool { deadFlag.load(ordering: .acquiring) }
 
     /// Counters since open.
     public var statistics: XDMAEngineStatistics {
@@ -200,7 +209,7 @@ public final class XDMAEngine: @unchecked Sendable {
         _ options: XDMATransferOptions, _ cancel: XDMACancellation?
     ) throws(XDMAError) -> (XDMATransferResult, XDMAStreamCollector?) {
         try state.check()
-        if let why = settings.withLock({ deadReason }) { throw .engineDead(id, why) }
+        if isDead { throw .engineDead(id, deathReason ?? "dead") }
         if let t = options.timeout, t <= .zero { throw .invalidRequest("timeout must be > 0 (got \(t))") }
         let request = try XDMATransferValidation.validate(
             engine: info, kind: kind, buffer: buffer, range: range, cardAddress: cardAddress,
@@ -217,12 +226,9 @@ public final class XDMAEngine: @unchecked Sendable {
         }
         try acquire(timeout: chainTimeout)
         defer { release() }
-        if let why = settings.withLock({ deadReason }) { throw .engineDead(id, why) }
+        if isDead { throw .engineDead(id, deathReason ?? "dead") }
         try state.check()
-        let rearm = settings.withLock { () -> Bool in
-            defer { rearmNeeded = false }
-            return rearmNeeded
-        }
+        let rearm = rearmFlag.exchange(false, ordering: .acquiringAndReleasing)
         if rearm || armedMode != mode { arm(mode) }
         do throws(XDMAError) {
             let r = try run(request, mode: mode, timeout: chainTimeout, cancel: cancel, untilPacketEnd: options.stopAtEndOfPacket)
@@ -314,7 +320,16 @@ public final class XDMAEngine: @unchecked Sendable {
         descriptorMemory.syncForDevice(0..<slotBytes)
         if mode == .interrupt { state.router?.prepare(engine: info.interruptIndex) }
         start(chain, control: control)
+        return try awaitChain(
+            chain, request: request, control: control, mode: mode, timeoutNanos: timeoutNanos, cancel: cancel, started: started,
+            watchPacketEnd: watchPacketEnd, stream: &stream)
+    }
 
+    /// Waits for a started chain and handles how it ended (§5.5 completion, §5.6/§5.7 on failure).
+    func awaitChain(
+        _ chain: XDMAChain, request: XDMAValidatedRequest, control: UInt32, mode: XDMACompletionMode, timeoutNanos: UInt64,
+        cancel: XDMACancellation?, started: UInt64, watchPacketEnd: Bool, stream: inout XDMAStreamCollector?
+    ) throws(XDMAError) -> XDMAChainEnd {
         let watch = watchPacketEnd ? chain.descriptorCount : 0
         let outcome: XDMAWaitOutcome =
             mode == .poll
@@ -371,7 +386,7 @@ public final class XDMAEngine: @unchecked Sendable {
 
     /// §5.3: first-descriptor address, start adjacency, Control with Run. Posted writes only.
     @inline(__always)
-    private func start(_ chain: XDMAChain, control: UInt32) {
+    func start(_ chain: XDMAChain, control: UInt32) {
         if runLeftSet { bar.write(registers.controlClear, XDMARegisters.Control.run.mask) }
         bar.write(registers.descriptorLow, UInt32(truncatingIfNeeded: chain.firstBusAddress))
         bar.write(registers.descriptorHigh, UInt32(truncatingIfNeeded: chain.firstBusAddress >> 32))
@@ -403,34 +418,36 @@ public final class XDMAEngine: @unchecked Sendable {
     func interruptsChanged(mode: XDMACompletionMode?) {
         settings.withLock {
             completionValue = mode ?? .poll
-            rearmNeeded = true
         }
+        rearmFlag.store(true, ordering: .releasing)
     }
 
     // MARK: Ownership
 
-    private func acquire(timeout: Duration) throws(XDMAError) {
+    func acquire(timeout: Duration) throws(XDMAError) {
+        if tryAcquire() { return }
         let deadline = monotonicNanos() &+ timeout.nanoseconds
+        waiters.add(1, ordering: .acquiringAndReleasing)
+        defer { waiters.subtract(1, ordering: .acquiringAndReleasing) }
         ownership.lock()
         defer { ownership.unlock() }
-        while inUse {
+        while !tryAcquire() {
             if monotonicNanos() >= deadline { throw .engineBusy(id, timeout) }
-            ownership.wait(untilMonotonicNanos: deadline)
-        }
-        inUse = true
-    }
-
-    private func tryAcquire() -> Bool {
-        ownership.withLock {
-            if inUse { return false }
-            inUse = true
-            return true
+            ownership.wait(untilMonotonicNanos: min(deadline, monotonicNanos() &+ 10_000_000))
         }
     }
 
-    private func release() {
-        ownership.withLock { inUse = false }
-        ownership.broadcast()
+    @inline(__always)
+    func tryAcquire() -> Bool {
+        busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    }
+
+    @inline(__always)
+    func release() {
+        busy.store(false, ordering: .releasing)
+        if waiters.load(ordering: .acquiring) > 0 {
+            ownership.withLock { ownership.broadcast() }
+        }
     }
 
     /// Marks the engine dead and keeps `buffer` mapped so the device cannot scribble on reused memory.
@@ -439,6 +456,7 @@ public final class XDMAEngine: @unchecked Sendable {
             if deadReason == nil { deadReason = why }
             if let b = buffer { quarantine.append(b) }
         }
+        deadFlag.store(true, ordering: .releasing)
     }
 
     /// Stops the engine when the device closes (§5.6) and releases its descriptor and status

@@ -83,6 +83,7 @@ final class CountingBackend: PCIDeviceBackend, @unchecked Sendable {
     func unmaskINTx() throws { try inner.unmaskINTx() }
     func reset() throws { try inner.reset() }
     func close() { inner.close() }
+    func idle() { inner.idle() }
 }
 
 /// A simulated XDMA card opened through the driver, with access counting.
