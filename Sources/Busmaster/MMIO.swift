@@ -91,6 +91,18 @@ public struct MMIORegion: @unchecked Sendable {
         }
     }
 
+    /// Handler path, kept out of line so the mapped fast path stays small where it is inlined.
+    @usableFromInline @inline(never)
+    func handlerRead(_ offset: Int, _ width: AccessWidth) -> UInt64 {
+        handler.unsafelyUnwrapped.read(bar: bar, offset: offset, width: width)
+    }
+
+    /// Handler path for writes, out of line.
+    @usableFromInline @inline(never)
+    func handlerWrite(_ offset: Int, _ width: AccessWidth, _ value: UInt64) {
+        handler.unsafelyUnwrapped.write(bar: bar, offset: offset, width: width, value: value)
+    }
+
     @usableFromInline @inline(never)
     func outOfRange(_ offset: Int, _ width: Int) -> Never {
         preconditionFailure("MMIO access out of range or misaligned (BAR \(bar), offset \(offset), width \(width), size \(size))")
@@ -100,49 +112,49 @@ public struct MMIORegion: @unchecked Sendable {
     @inlinable public func read8(at offset: Int) -> UInt8 {
         check(offset, 1)
         if let base { return bm_mmio_read8(base + offset) }
-        return UInt8(truncatingIfNeeded: handler.unsafelyUnwrapped.read(bar: bar, offset: offset, width: .byte))
+        return UInt8(truncatingIfNeeded: handlerRead(offset, .byte))
     }
     /// Reads 16 bits at `offset`.
     @inlinable public func read16(at offset: Int) -> UInt16 {
         check(offset, 2)
         if let base { return bm_mmio_read16(base + offset) }
-        return UInt16(truncatingIfNeeded: handler.unsafelyUnwrapped.read(bar: bar, offset: offset, width: .word))
+        return UInt16(truncatingIfNeeded: handlerRead(offset, .word))
     }
     /// Reads 32 bits at `offset`.
     @inlinable public func read32(at offset: Int) -> UInt32 {
         check(offset, 4)
         if let base { return bm_mmio_read32(base + offset) }
-        return UInt32(truncatingIfNeeded: handler.unsafelyUnwrapped.read(bar: bar, offset: offset, width: .dword))
+        return UInt32(truncatingIfNeeded: handlerRead(offset, .dword))
     }
     /// Reads 64 bits at `offset` as one access.
     @inlinable public func read64(at offset: Int) -> UInt64 {
         check(offset, 8)
         if let base { return bm_mmio_read64(base + offset) }
-        return handler.unsafelyUnwrapped.read(bar: bar, offset: offset, width: .qword)
+        return handlerRead(offset, .qword)
     }
     /// Writes 8 bits at `offset`.
     @inlinable public func write8(_ value: UInt8, at offset: Int) {
         check(offset, 1)
         if let base { bm_mmio_write8(base + offset, value); return }
-        handler.unsafelyUnwrapped.write(bar: bar, offset: offset, width: .byte, value: UInt64(value))
+        handlerWrite(offset, .byte, UInt64(value))
     }
     /// Writes 16 bits at `offset`.
     @inlinable public func write16(_ value: UInt16, at offset: Int) {
         check(offset, 2)
         if let base { bm_mmio_write16(base + offset, value); return }
-        handler.unsafelyUnwrapped.write(bar: bar, offset: offset, width: .word, value: UInt64(value))
+        handlerWrite(offset, .word, UInt64(value))
     }
     /// Writes 32 bits at `offset`.
     @inlinable public func write32(_ value: UInt32, at offset: Int) {
         check(offset, 4)
         if let base { bm_mmio_write32(base + offset, value); return }
-        handler.unsafelyUnwrapped.write(bar: bar, offset: offset, width: .dword, value: UInt64(value))
+        handlerWrite(offset, .dword, UInt64(value))
     }
     /// Writes 64 bits at `offset` as one access.
     @inlinable public func write64(_ value: UInt64, at offset: Int) {
         check(offset, 8)
         if let base { bm_mmio_write64(base + offset, value); return }
-        handler.unsafelyUnwrapped.write(bar: bar, offset: offset, width: .qword, value: value)
+        handlerWrite(offset, .qword, UInt64(value))
     }
 
     /// Reads `width` at `offset`, zero-extended to 64 bits.

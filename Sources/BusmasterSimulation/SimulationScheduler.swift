@@ -1,4 +1,6 @@
 import Busmaster
+import CBusmasterSupport
+import Synchronization
 
 /// How simulated devices run relative to the driver.
 public enum SimulationMode: Sendable, Equatable {
@@ -36,6 +38,11 @@ final class SimulationScheduler: @unchecked Sendable {
     private var running = true
     private var threadStarted = false
     private let quantum: UInt64
+    /// Bumped whenever work is scheduled, so a spinning device thread notices it without the lock.
+    private let generation = Atomic<UInt64>(0)
+    /// How long the device thread keeps looking for new work before it sleeps. A real device
+    /// is always running; this keeps doorbell-to-engine latency at memory speed.
+    static let idleSpinNanos: UInt64 = 200_000
 
     init(mode: SimulationMode) {
         self.mode = mode
@@ -51,6 +58,7 @@ final class SimulationScheduler: @unchecked Sendable {
     func schedule(after delay: UInt64, _ work: @escaping () -> Void) -> ScheduledEvent {
         seq += 1
         push(Event(due: now &+ delay, seq: seq, work: work))
+        generation.add(1, ordering: .releasing)
         if !isStepped {
             if !threadStarted { startDeviceThread() }
             lock.broadcast()
@@ -118,7 +126,20 @@ final class SimulationScheduler: @unchecked Sendable {
                     let wake = start &+ first.due
                     if wake > monotonicNanos() { lock.wait(untilMonotonicNanos: wake) }
                 } else {
-                    lock.wait(untilMonotonicNanos: monotonicNanos() &+ 100_000_000)
+                    // Nothing to do: look for new work for a while without the lock, then sleep.
+                    let seen = generation.load(ordering: .acquiring)
+                    lock.unlock()
+                    let until = monotonicNanos() &+ Self.idleSpinNanos
+                    var spins = 0
+                    while generation.load(ordering: .acquiring) == seen {
+                        bm_cpu_relax()
+                        spins &+= 1
+                        if spins & 255 == 0 && monotonicNanos() >= until { break }
+                    }
+                    lock.lock()
+                    if generation.load(ordering: .acquiring) == seen && heap.isEmpty && running {
+                        lock.wait(untilMonotonicNanos: monotonicNanos() &+ 100_000_000)
+                    }
                 }
             }
             lock.unlock()

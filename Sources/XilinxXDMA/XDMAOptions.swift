@@ -49,7 +49,7 @@ public struct XDMAOptions: Sendable, Hashable {
         dmaBAR: Int? = nil, cardMemorySize: UInt64? = nil, interrupts: [InterruptKind] = [],
         completion: XDMACompletionMode? = nil, timeout: Duration = .seconds(10), stopTimeout: Duration = .seconds(1),
         statusCheckInterval: Duration? = .milliseconds(250), descriptorsPerEngine: Int = 4096,
-        maxDescriptorLength: Int = XDMAChainBuilder.defaultMaxDescriptorLength, pollSpinsBeforeYield: Int = 4096,
+        maxDescriptorLength: Int = XDMAChainBuilder.defaultMaxDescriptorLength, pollSpinsBeforeYield: Int = 100_000,
         pollMaxSleep: Duration = .microseconds(200), userInterruptCount: Int = 16, hostAddressBits: Int = 64
     ) {
         self.dmaBAR = dmaBAR

@@ -39,6 +39,15 @@ static inline uint32_t bm_load_acquire32(const void *p) { return __atomic_load_n
 /// Relaxed store of a 32-bit word in DMA memory.
 static inline void bm_store_release32(void *p, uint32_t v) { __atomic_store_n((uint32_t *)p, v, __ATOMIC_RELEASE); }
 
+/// A spin-wait hint (PAUSE on x86, YIELD on arm64).
+static inline void bm_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 // MARK: Small wrappers for variadic or macro-only libc entry points.
 
 static inline int bm_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }

@@ -1,1 +1,0 @@
-print("xdma-diag: being written")
