@@ -16,7 +16,7 @@ final class SimulatedBARHandler: MMIOHandler, @unchecked Sendable {
 
     func read(bar: Int, offset: Int, width: AccessWidth) -> UInt64 {
         let s = slot.scheduler
-        s.lock.lock()
+        s.lock.lockSpinning()
         defer { s.lock.unlock() }
         s.tick()
         if surpriseRemoved() || !slot.config.memoryEnabled { return width.mask }
@@ -25,7 +25,7 @@ final class SimulatedBARHandler: MMIOHandler, @unchecked Sendable {
 
     func write(bar: Int, offset: Int, width: AccessWidth, value: UInt64) {
         let s = slot.scheduler
-        s.lock.lock()
+        s.lock.lockSpinning()
         defer { s.lock.unlock() }
         s.tick()
         if surpriseRemoved() || !slot.config.memoryEnabled { return }

@@ -136,7 +136,7 @@ final class SimulationScheduler: @unchecked Sendable {
                         spins &+= 1
                         if spins & 255 == 0 && monotonicNanos() >= until { break }
                     }
-                    lock.lock()
+                    lock.lockSpinning()
                     if generation.load(ordering: .acquiring) == seen && heap.isEmpty && running {
                         lock.wait(untilMonotonicNanos: monotonicNanos() &+ 100_000_000)
                     }
