@@ -37,14 +37,14 @@ uint32_t bench_c_xdma_chain(void *descriptors, uint64_t descriptor_bus, const be
         }
         uint32_t flags = i + 1 == count ? 0x3 : 0;  // Stop | Completed on the last
         put32(x + 0, 0xAD4B0000u | (adj << 8) | flags);
-        put32(x + 4, elements[i].length);
+        put32(x + 4, (uint32_t)elements[i].length);
         put32(x + 8, (uint32_t)elements[i].bus);
         put32(x + 12, (uint32_t)(elements[i].bus >> 32));
         put32(x + 16, (uint32_t)card);
         put32(x + 20, (uint32_t)(card >> 32));
         put32(x + 24, (uint32_t)next);
         put32(x + 28, (uint32_t)(next >> 32));
-        card += elements[i].length;
+        card += (uint64_t)elements[i].length;
     }
     uint32_t room = 63 - (uint32_t)((descriptor_bus >> 5) & 63);
     return count - 1 < room ? (uint32_t)(count - 1) : room;

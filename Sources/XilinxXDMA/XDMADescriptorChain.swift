@@ -359,6 +359,28 @@ public struct XDMAChainBuilder: @unchecked Sendable {
             let m0 = m
             let slotEnd = first &+ m0  // the current slot is slotEnd - m
             while m > 0 {
+                // Fast path for scattered pages: while every next segment fits one descriptor, emit
+                // one descriptor per segment without the general loop's bookkeeping.
+                if left == 0 && off == 0 {
+                    while m > 0 && sp != segEnd {
+                        let seg = sp.pointee
+                        let n = seg.length
+                        if n <= 0 || n > limit || n > rem { break }
+                        let adj = XDMADescriptor.maxAdjacent &- Int(truncatingIfNeeded: (nextBus &>> 5) & 63)
+                        let other = K.usesResultSlots ? resultBase &+ UInt64(truncatingIfNeeded: (slotEnd &- m) &<< 5) : k
+                        XDMADescriptor.store(
+                            control: control | UInt32(truncatingIfNeeded: adj) &<< 8, length: UInt32(truncatingIfNeeded: n),
+                            source: K.hostIsSource ? seg.busAddress : other, destination: K.hostIsSource ? other : seg.busAddress,
+                            next: nextBus, to: q)
+                        if K.advancesCard { k &+= UInt64(truncatingIfNeeded: n) }
+                        sp += 1
+                        rem &-= n
+                        m &-= 1
+                        q += XDMADescriptor.size
+                        nextBus &+= UInt64(XDMADescriptor.size)
+                    }
+                }
+                if m == 0 { break }
                 if left == 0 {
                     if rem == 0 || sp == segEnd { break }
                     let seg = sp.pointee

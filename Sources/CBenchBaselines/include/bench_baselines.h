@@ -10,8 +10,9 @@
 /// Returns a checksum of the values read (so the loop cannot be removed).
 uint64_t bench_c_mmio_rw(volatile void *base, size_t words, size_t rounds);
 
-/// One XDMA scatter/gather element (bus address + length).
-typedef struct { uint64_t bus; uint32_t length; } bench_sg_element;
+/// One scatter/gather element, laid out like the core's `DMASegment` (bus address, length,
+/// offset in the buffer), so both builders read the same input.
+typedef struct { uint64_t bus; int64_t length; int64_t buffer_offset; } bench_sg_element;
 
 /// Builds an XDMA descriptor chain (32-byte descriptors: magic 0xAD4B, adjacency, Stop and
 /// Completed on the last, length, source, destination, next) for a host-to-card transfer of
