@@ -53,15 +53,26 @@ public struct MMIORegion: @unchecked Sendable {
     public let size: Int
     /// Base of a direct mapping, or nil when accesses go to ``handler``.
     public let base: UnsafeMutableRawPointer?
+    // The handler sits behind one reference so the region is four machine words and travels
+    // in registers: a larger struct is passed by address, and every volatile store could
+    // then alias it, forcing a reload of `base` before each access.
+    @usableFromInline let box: HandlerBox?
+
+    /// Holds a region's handler (one word instead of an existential's two).
+    @usableFromInline final class HandlerBox: @unchecked Sendable {
+        @usableFromInline let handler: any MMIOHandler
+        init(_ handler: any MMIOHandler) { self.handler = handler }
+    }
+
     /// Receiver of accesses when there is no direct mapping.
-    public let handler: (any MMIOHandler)?
+    public var handler: (any MMIOHandler)? { box?.handler }
 
     /// A region over mapped device memory (volatile access).
     public init(bar: Int, mapping: UnsafeMutableRawPointer, size: Int) {
         self.bar = bar
         self.size = size
         self.base = mapping
-        self.handler = nil
+        self.box = nil
     }
 
     /// A region whose accesses are performed by `handler`.
@@ -69,7 +80,7 @@ public struct MMIORegion: @unchecked Sendable {
         self.bar = bar
         self.size = size
         self.base = nil
-        self.handler = handler
+        self.box = HandlerBox(handler)
     }
 
     /// Checks a user-supplied offset and width, throwing a message that says what is allowed.
@@ -84,9 +95,9 @@ public struct MMIORegion: @unchecked Sendable {
 
     @inlinable @inline(__always)
     func check(_ offset: Int, _ width: Int) {
-        // One unsigned comparison rejects negative offsets and offsets past the end; the
-        // alignment test is folded into the same branch.
-        if _slowPath((UInt(bitPattern: offset) > UInt(bitPattern: size &- width)) || (offset & (width &- 1) != 0)) {
+        // Written as signed comparisons so the optimizer can prove them from a loop's own
+        // bounds (a sweep `while off <= size - 4`) and drop the check entirely there.
+        if _slowPath(offset < 0 || offset > size &- width || offset & (width &- 1) != 0) {
             outOfRange(offset, width)
         }
     }
@@ -94,13 +105,13 @@ public struct MMIORegion: @unchecked Sendable {
     /// Handler path, kept out of line so the mapped fast path stays small where it is inlined.
     @usableFromInline @inline(never)
     func handlerRead(_ offset: Int, _ width: AccessWidth) -> UInt64 {
-        handler.unsafelyUnwrapped.read(bar: bar, offset: offset, width: width)
+        box.unsafelyUnwrapped.handler.read(bar: bar, offset: offset, width: width)
     }
 
     /// Handler path for writes, out of line.
     @usableFromInline @inline(never)
     func handlerWrite(_ offset: Int, _ width: AccessWidth, _ value: UInt64) {
-        handler.unsafelyUnwrapped.write(bar: bar, offset: offset, width: width, value: value)
+        box.unsafelyUnwrapped.handler.write(bar: bar, offset: offset, width: width, value: value)
     }
 
     @usableFromInline @inline(never)
