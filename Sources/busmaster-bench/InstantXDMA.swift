@@ -62,12 +62,15 @@ final class InstantXDMABackend: PCIDeviceBackend, @unchecked Sendable {
                           segments: [DMASegment(busAddress: UInt64(UInt(bitPattern: p)), length: size, bufferOffset: 0)],
                           direction: direction, isCallerMemory: false)
     }
+    /// Caller memory: one segment per 4 KiB page, as pinned user pages come.
     func mapDMA(memory: UnsafeMutableRawBufferPointer, direction: DMADirection, constraints: DMAConstraints) throws -> DMAMapping {
         let id = nextID
         nextID += 1
-        return DMAMapping(id: id, bytes: memory,
-                          segments: [DMASegment(busAddress: UInt64(UInt(bitPattern: memory.baseAddress)), length: memory.count, bufferOffset: 0)],
-                          direction: direction, isCallerMemory: true)
+        let base = UInt64(UInt(bitPattern: memory.baseAddress))
+        let segments = stride(from: 0, to: memory.count, by: 4096).map {
+            DMASegment(busAddress: base + UInt64($0), length: min(4096, memory.count - $0), bufferOffset: $0)
+        }
+        return DMAMapping(id: id, bytes: memory, segments: segments, direction: direction, isCallerMemory: true)
     }
     func releaseDMA(_ mapping: DMAMapping) { if let p = owned.removeValue(forKey: mapping.id) { free(p) } }
     func syncDMA(_ mapping: DMAMapping, at point: DMASyncPoint, range: Range<Int>) {}
