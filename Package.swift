@@ -71,20 +71,23 @@ let package = Package(
             dependencies: [
                 "DiagSupport", "EduModel", "BusmasterLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            path: "Sources/PCIDiag"),
 
         // Benchmarks (not tests): C baselines and the benchmark executable.
-        .target(name: "CBenchBaselines", path: "Sources/CBenchBaselines", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CBenchBaselines", path: "Benchmarks/CBenchBaselines", cSettings: [.unsafeFlags(["-O2"])]),
         .executableTarget(
             name: "busmaster-bench",
-            dependencies: ["Busmaster", "BusmasterSimulation", "CBenchBaselines", "CBusmasterSupport", "XilinxXDMA", "XilinxXDMAModel"]),
+            dependencies: ["Busmaster", "BusmasterSimulation", "CBenchBaselines", "CBusmasterSupport", "XilinxXDMA", "XilinxXDMAModel"],
+            path: "Benchmarks/busmaster-bench"),
 
         .executableTarget(
             name: "xdma-diag",
             dependencies: [
                 "DiagSupport", "XilinxXDMA", "XilinxXDMAModel", "BusmasterSimulation", "EduModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            path: "Sources/XDMADiag"),
 
         // Samples.
         .target(name: "EduDriver", dependencies: ["Busmaster"], path: "Samples/EduDriver/Sources/EduDriver"),

@@ -6,8 +6,11 @@ public enum GlobalOptions {
     /// Options that take one value.
     public static let valued: Set<String> = ["--trace", "--replay", "--dump"]
 
-    /// Returns `arguments` (without the program name) with leading shared options moved to the end.
-    public static func hoist(_ arguments: [String]) -> [String] {
+    /// Returns `arguments` (without the program name) with leading shared options moved to the
+    /// end. A tool adds its own shared options with `extraFlags` and `extraValued`.
+    public static func hoist(_ arguments: [String], extraFlags: Set<String> = [], extraValued: Set<String> = []) -> [String] {
+        let flags = Self.flags.union(extraFlags)
+        let valued = Self.valued.union(extraValued)
         var leading: [String] = []
         var i = 0
         while i < arguments.count {

@@ -10,24 +10,6 @@ enum ArgumentHoisting {
 
     /// Returns `arguments` with leading shared options moved behind the subcommand path.
     static func hoist(_ arguments: [String]) -> [String] {
-        var leading: [String] = []
-        var i = 0
-        while i < arguments.count {
-            let a = arguments[i]
-            if flags.contains(a) {
-                leading.append(a)
-                i += 1
-            } else if valued.contains(a), i + 1 < arguments.count {
-                leading += [a, arguments[i + 1]]
-                i += 2
-            } else if let eq = a.firstIndex(of: "="), valued.contains(String(a[..<eq])) {
-                leading.append(a)
-                i += 1
-            } else {
-                break
-            }
-        }
-        if leading.isEmpty || i == arguments.count { return arguments }
-        return Array(arguments[i...]) + leading
+        GlobalOptions.hoist(arguments, extraFlags: flags, extraValued: valued)
     }
 }
