@@ -132,7 +132,6 @@ public final class Interrupts: @unchecked Sendable {
     /// ends when interrupts are disabled or the consumer stops iterating.
     public func events(vector: Int = 0) -> AsyncThrowingStream<InterruptEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<InterruptEvent, any Error>.makeStream()
-        let stop = Atomic<Bool>(false)
         let stopBox = StopBox()
         continuation.onTermination = { _ in stopBox.stop() }
         let me = self
@@ -147,7 +146,6 @@ public final class Interrupts: @unchecked Sendable {
             }
             continuation.finish()
         }
-        _ = stop
         return stream
     }
 

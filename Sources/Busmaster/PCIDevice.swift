@@ -35,13 +35,9 @@ public protocol PCIDeviceBackend: AnyObject, Sendable {
     func close()
     /// Called by drivers that wait without touching registers (e.g. spinning on a DMA
     /// writeback in host memory). Real platforms do nothing; a deterministic simulation
-    /// advances its clock so the device can make progress.
+    /// advances its clock so the device can make progress. Wrappers must forward it (there is
+    /// deliberately no default, so a wrapper cannot silently stall a stepped simulation).
     func idle()
-}
-
-extension PCIDeviceBackend {
-    /// Default: nothing to do (real hardware runs by itself).
-    public func idle() {}
 }
 
 /// An open PCI function: config space, BARs, DMA memory and interrupts, independent of

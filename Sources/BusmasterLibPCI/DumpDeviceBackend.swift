@@ -54,5 +54,8 @@ public final class DumpDeviceBackend: PCIDeviceBackend, @unchecked Sendable {
     }
 
     public func reset() throws { throw BusmasterError.unsupported("a config-space dump cannot be reset") }
+    /// A dump has no device to advance.
+    public func idle() {}
+
     public func close() {}
 }

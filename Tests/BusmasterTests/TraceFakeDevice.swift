@@ -162,6 +162,7 @@ final class FakeTraceDevice: PCIDeviceBackend, MMIOHandler, @unchecked Sendable 
     func disableInterrupts() { lock.withLock { sources = [] } }
     func unmaskINTx() throws {}
     func reset() throws { lock.withLock { resets += 1 } }
+    func idle() {}
     func close() { lock.withLock { closeCount += 1 } }
     private var closeCount = 0
     /// How often the device was closed.

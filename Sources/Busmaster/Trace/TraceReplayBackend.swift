@@ -303,6 +303,9 @@ public final class TraceReplayBackend: PCIDeviceBackend, @unchecked Sendable {
     /// Matches a `RESET` line.
     public func reset() throws { _ = try lock.withLock { try performThrowing(.reset) } }
 
+    /// A replay has no device to advance.
+    public func idle() {}
+
     /// Stops replaying: later accesses are ignored (as a recorder ignores them after close).
     /// Memory of buffers still allocated is released when the backend is deallocated.
     public func close() { lock.withLock { closed = true } }

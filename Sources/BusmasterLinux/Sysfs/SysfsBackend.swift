@@ -181,6 +181,9 @@ public final class SysfsBackend: PCIDeviceBackend, @unchecked Sendable {
         try SysFile.write(path, "1")
     }
 
+    /// Real hardware runs by itself.
+    public func idle() {}
+
     /// Releases DMA memory, BAR mappings and files. Idempotent.
     public func close() {
         let maps: [(UnsafeMutableRawPointer, Int)]? = lock.withLock {

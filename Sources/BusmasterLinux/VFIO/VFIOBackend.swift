@@ -118,6 +118,9 @@ public final class VFIOBackend: PCIDeviceBackend, @unchecked Sendable {
     /// vfio-pci and waits until this process closes it).
     public var releaseRequested: Bool { interrupts.releaseRequested }
 
+    /// Real hardware runs by itself.
+    public func idle() {}
+
     /// Teardown in the safe order: interrupts off, DMA unmapped, BARs unmapped, device,
     /// group, container closed.
     public func close() {
